@@ -61,16 +61,19 @@ def predict(
 
 
 def accuracy(outputs: Outputs) -> float:
-    return float((outputs.probabilities.argmax(1) == outputs.labels).float().mean())
+    top1 = outputs.probabilities.topk(1, dim=1).indices[:, 0]
+    return float((top1 == outputs.labels).float().mean())
 
 
 def classification_metrics(outputs: Outputs, class_names: list[str]) -> dict:
     """Top-1, top-5, macro precision/recall/F1 and the confusion matrix."""
     num_classes = len(class_names)
-    predicted = outputs.probabilities.argmax(1).numpy()
-    labels = outputs.labels.numpy()
     k = min(5, num_classes)
+    # Top-1 is the first of the top-k ranking, so metrics and the prediction
+    # table agree even where two classes tie in probability.
     top_k = outputs.probabilities.topk(k, dim=1).indices
+    predicted = top_k[:, 0].numpy()
+    labels = outputs.labels.numpy()
     top5 = float((top_k == outputs.labels[:, None]).any(dim=1).float().mean())
     precision, recall, f1, _ = precision_recall_fscore_support(
         labels, predicted, labels=np.arange(num_classes), average="macro", zero_division=0

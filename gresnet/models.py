@@ -95,8 +95,6 @@ GATES: dict[str, type[nn.Module] | None] = {
 }
 """Variant name -> gate class taking the channel count (None: torchvision's plain sum)."""
 
-_GATE_CLASSES = tuple(cls for cls in GATES.values() if cls is not None)
-
 
 # --- the block and the network ---------------------------------------------
 
@@ -160,8 +158,9 @@ def build_model(arch: str, variant: str, num_classes: int) -> nn.Module:
     model = ResNet(Block, list(ARCHS[arch]), num_classes=num_classes)
     # ResNet.__init__ re-initialises every Conv2d it finds, gates included, so
     # each gate restores its own starting values afterwards.
+    gate_classes = tuple(cls for cls in GATES.values() if cls is not None)
     for module in model.modules():
-        if isinstance(module, _GATE_CLASSES):
+        if isinstance(module, gate_classes):
             module.reset_parameters()
     return model
 
