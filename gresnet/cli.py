@@ -13,6 +13,8 @@ from .config import DEVICES, OPTIMIZERS, PRECISIONS, SCHEDULES, RunConfig
 from .augment import AUGMENTATIONS
 from .data import DATASETS, DatasetCorruptedError, DatasetNotFoundError, check_dataset
 from .models import ARCHS, GATES
+from .complexity import add_complexity_command
+from .search import add_search_command
 
 _DEFAULTS = RunConfig()
 
@@ -138,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.add_argument("--data-dir", default=None, help="data root (default: $GRESNET_DATA, else ./data)")
     check_parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     check_parser.set_defaults(handler=_cmd_data_check)
+    add_search_command(commands)
+    add_complexity_command(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +51,11 @@ _LOSS_CHECK_INTERVAL = 20  # steps between host syncs that check the loss is fin
 class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite."""
 
-    def __init__(self, epoch: int, step: int, value: float, run_dir: Path) -> None:
+    def __init__(self, epoch: int, step: int, value: float, run_dir: Path | None) -> None:
+        kept = f"; the checkpoint of the last finished epoch is kept in {run_dir}" if run_dir is not None else ""
         super().__init__(
-            f"training loss became {value} at epoch {epoch}, step {step}; the checkpoint of the last "
-            f"finished epoch is kept in {run_dir}. Lower the learning rate or use --precision float32."
+            f"training loss became {value} at epoch {epoch}, step {step}{kept}. "
+            f"Lower the learning rate or use --precision float32."
         )
         self.epoch, self.step, self.value = epoch, step, value
 
@@ -125,6 +127,8 @@ class _Setup:
     val_idx: Tensor
     test_idx: Tensor
     transform: BatchTransform
+    train_images: Tensor  # uint8 images of the official training split, on the device where batches are gathered
+    train_labels: Tensor
 
 
 def _prepare(config: RunConfig, data_dir, data: Cifar | None, download: bool) -> _Setup:
@@ -142,7 +146,16 @@ def _prepare(config: RunConfig, data_dir, data: Cifar | None, download: bool) ->
         test_idx = stratified_subset(test_idx, data.test.labels, config.test_subset, seed=0)
     mean, std = channel_stats(data.train.images[train_idx])
     transform = BatchTransform(config.augmentation, mean, std, channels_last=True)
-    return _Setup(device, autocast_dtype, data, train_idx, val_idx, test_idx, transform)
+    return _Setup(device, autocast_dtype, data, train_idx, val_idx, test_idx, transform,
+                  data.train.images.to(device), data.train.labels.to(device))
+
+
+def _build(config: RunConfig, setup: _Setup) -> tuple[nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, config.variant, setup.data.num_classes)
+    model = model.to(setup.device, memory_format=torch.channels_last)
+    optimizer = _make_optimizer(config, model)
+    return model, optimizer, _make_schedule(config, optimizer)
 
 
 def train(
@@ -176,11 +189,7 @@ def train(
     device = setup.device
     files.write_json(run_dir / "config.json", config.to_dict())
 
-    torch.manual_seed(config.seed)
-    model = build_model(config.arch, config.variant, setup.data.num_classes)
-    model = model.to(device, memory_format=torch.channels_last)
-    optimizer = _make_optimizer(config, model)
-    schedule = _make_schedule(config, optimizer)
+    model, optimizer, schedule = _build(config, setup)
     history: list[dict] = []
     wall_seconds = 0.0
 
@@ -194,28 +203,9 @@ def train(
         wall_seconds = state["wall_seconds"]
         log.info("%s: resuming after epoch %d of %d", config.run_name, len(history), config.epochs)
 
-    images = setup.data.train.images.to(device)
-    labels = setup.data.train.labels.to(device)
-    train_idx = setup.train_idx.to(device)
-
     for epoch in range(len(history) + 1, config.epochs + 1):
-        started = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_acc = _train_epoch(
-            model, optimizer, images, labels, train_idx, setup, config, epoch, run_dir, progress
-        )
-        train_seconds = time.perf_counter() - started
-        schedule.step()
-
-        val = predict(model, setup.data.train.images[setup.val_idx], setup.data.train.labels[setup.val_idx],
-                      setup.transform, device, setup.autocast_dtype)
-        epoch_seconds = time.perf_counter() - started
-        wall_seconds += epoch_seconds
-        row = {
-            "epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
-            "val_loss": val.loss, "val_acc": accuracy(val), "epoch_seconds": epoch_seconds,
-            "train_images_per_second": len(train_idx) / train_seconds,
-        }
+        row = _run_epoch(model, optimizer, schedule, setup, config, epoch, run_dir, progress)
+        wall_seconds += row["epoch_seconds"]
         history.append(row)
         files.save_torch(checkpoint_path, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
@@ -224,17 +214,64 @@ def train(
         files.write_text(run_dir / "history.csv", pd.DataFrame(history, columns=HISTORY_COLUMNS).to_csv(index=False))
         log.info(
             "%s epoch %d/%d lr %.3g train loss %.4f acc %.4f val loss %.4f acc %.4f %.0fs %.0f img/s",
-            config.run_name, epoch, config.epochs, lr, train_loss, train_acc, row["val_loss"], row["val_acc"],
-            epoch_seconds, row["train_images_per_second"],
+            config.run_name, epoch, config.epochs, row["lr"], row["train_loss"], row["train_acc"], row["val_loss"],
+            row["val_acc"], row["epoch_seconds"], row["train_images_per_second"],
         )
 
     return _finish(model, config, setup, run_dir, history, wall_seconds)
 
 
-def _train_epoch(model, optimizer, images, labels, train_idx, setup: _Setup, config: RunConfig,
-                 epoch: int, run_dir: Path, progress: bool) -> tuple[float, float]:
+def train_epochs(
+    config: RunConfig,
+    data_dir: str | Path | None = None,
+    data: Cifar | None = None,
+    progress: bool = False,
+) -> Iterator[dict]:
+    """Train a model from scratch in memory and yield each epoch's history row.
+
+    The epochs are the same as ``train``'s, but nothing is written to disk and
+    the test set is not evaluated, so a caller (the hyper-parameter search) can
+    stop after any epoch.
+
+    Args:
+        config: the run configuration; ``config.epochs`` rows are yielded.
+        data_dir: data root (default ``$GRESNET_DATA``, else ``./data``).
+        data: an already loaded dataset, to skip reading it again.
+        progress: show a tqdm bar per epoch.
+
+    Raises:
+        NonFiniteLossError: the training loss became NaN or infinite.
+    """
+    setup = _prepare(config, data_dir, data, download=False)
+    model, optimizer, schedule = _build(config, setup)
+    for epoch in range(1, config.epochs + 1):
+        yield _run_epoch(model, optimizer, schedule, setup, config, epoch, None, progress)
+
+
+def _run_epoch(model, optimizer, schedule, setup: _Setup, config: RunConfig, epoch: int,
+               run_dir: Path | None, progress: bool) -> dict:
+    """Train one epoch, step the schedule and evaluate on the validation split; return the history row."""
+    started = time.perf_counter()
+    lr = optimizer.param_groups[0]["lr"]
+    train_loss, train_acc = _train_epoch(model, optimizer, setup, config, epoch, run_dir, progress)
+    train_seconds = time.perf_counter() - started
+    schedule.step()
+
+    val = predict(model, setup.data.train.images[setup.val_idx], setup.data.train.labels[setup.val_idx],
+                  setup.transform, setup.device, setup.autocast_dtype)
+    return {
+        "epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
+        "val_loss": val.loss, "val_acc": accuracy(val), "epoch_seconds": time.perf_counter() - started,
+        "train_images_per_second": len(setup.train_idx) / train_seconds,
+    }
+
+
+def _train_epoch(model, optimizer, setup: _Setup, config: RunConfig, epoch: int, run_dir: Path | None,
+                 progress: bool) -> tuple[float, float]:
     """Train one epoch; return mean loss and accuracy on the augmented batches."""
     device = setup.device
+    images, labels = setup.train_images, setup.train_labels
+    train_idx = setup.train_idx.to(device)
     seed = _epoch_seed(config.seed, epoch)
     order = train_idx[torch.randperm(len(train_idx), generator=torch.Generator().manual_seed(seed)).to(device)]
     augment_rng = torch.Generator(device=device).manual_seed(seed)
@@ -271,7 +308,7 @@ def _train_epoch(model, optimizer, images, labels, train_idx, setup: _Setup, con
     return float(loss_sum) / len(order), int(correct) / len(order)
 
 
-def _check_finite(losses: list[Tensor], first_step: int, epoch: int, run_dir: Path) -> None:
+def _check_finite(losses: list[Tensor], first_step: int, epoch: int, run_dir: Path | None) -> None:
     values = torch.stack(losses)
     bad = torch.nonzero(~torch.isfinite(values)).flatten()
     if bad.numel():

@@ -71,3 +71,16 @@ def write_small_cifar100(root: Path, per_class_train: int = 2, per_class_test: i
     _dump(folder / "meta", {"fine_label_names": [f"fine{i}" for i in range(100)],
                             "coarse_label_names": [f"coarse{i}" for i in range(20)]})
     return root
+
+
+def notebook_output_text(path: Path) -> str:
+    """Join the text, Markdown, HTML and plain-text outputs of an executed notebook."""
+    import nbformat
+
+    parts = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            for kind in ("text/markdown", "text/html", "text/plain"):
+                parts.append(output.get("data", {}).get(kind, ""))
+    return "\n".join(parts)
