@@ -13,6 +13,7 @@ from .config import DEVICES, OPTIMIZERS, PRECISIONS, SCHEDULES, RunConfig
 from .augment import AUGMENTATIONS
 from .data import DATASETS, DatasetCorruptedError, DatasetNotFoundError, check_dataset
 from .models import ARCHS, GATES
+from .book import add_book_command
 from .complexity import add_complexity_command
 from .search import add_search_command
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.set_defaults(handler=_cmd_data_check)
     add_search_command(commands)
     add_complexity_command(commands)
+    add_book_command(commands)
     return parser
 
 
