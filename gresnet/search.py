@@ -451,15 +451,12 @@ def plot_learning_curves(curves: pd.DataFrame, ax=None):
             rank = (complete["val_acc"] < final.loc[trial, "val_acc"]).mean() if len(complete) > 1 else 1.0
             ax.plot(points["epoch"], points["val_acc"], color=colours(0.15 + 0.7 * rank),
                     linewidth=3 if trial == best else 1.3, marker="o", markersize=3)
-    if best is not None:
-        ax.annotate(f"best: trial {best}", (final.loc[best, "epoch"], final.loc[best, "val_acc"]),
-                    textcoords="offset points", xytext=(-10, 8), ha="right")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(handles=[
         Line2D([], [], color=colours(0.6), marker="o", markersize=3, label="complete (colour: final rank)"),
-        Line2D([], [], color=colours(0.85), linewidth=3, label="best trial"),
+        Line2D([], [], color=colours(0.85), linewidth=3, label="best trial" if best is None else f"best (trial {best})"),
         Line2D([], [], color="0.6", linestyle="--", marker="x", label="pruned (x: last epoch run)"),
     ], loc="lower right", fontsize="small")
     return ax

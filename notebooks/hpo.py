@@ -180,7 +180,7 @@ for arch, study in studies.items():
     table.loc["validation accuracy"] = ["not stated", f"{study.best_value:.4f}" if complete else "—"]
     tables[LABELS[arch]] = table
 if tables:
-    display(pd.concat(tables, axis=1).astype(str))
+    display(pd.concat(tables, axis=1).map(lambda value: f"{value:.4g}" if isinstance(value, float) else str(value)))
     display(Markdown("**Best hyper-parameters**, the paper's (Fahad and Ahmed, section III-D) beside this search's."))
 
 # %% [markdown]
@@ -207,8 +207,8 @@ for arch, study in studies.items():
         continue
     best = complete.loc[complete["val_acc"].idxmax()]
     line = (f"- {LABELS[arch]}: the best of {len(table)} trials reached validation accuracy {best['val_acc']:.4f} "
-            f"with {best['optimizer']}, learning rate {best['lr']:.3g}, batch {best['batch_size']}, "
-            f"{best['augmentation']} augmentation and weight decay {best['weight_decay']:.3g}")
+            f"with {best['optimizer']}, learning rate {best['lr']:.3g}, batch size {best['batch_size']}, "
+            f"augmentation '{best['augmentation']}' and weight decay {best['weight_decay']:.3g}")
     if arch in importances:
         top = next(iter(importances[arch]))
         line += f"; the most important parameter was {top} ({importances[arch][top]:.2f})"
