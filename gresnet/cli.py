@@ -13,8 +13,10 @@ from .config import DEVICES, OPTIMIZERS, PRECISIONS, SCHEDULES, RunConfig
 from .augment import AUGMENTATIONS
 from .data import DATASETS, DatasetCorruptedError, DatasetNotFoundError, check_dataset
 from .models import ARCHS, GATES
+from .training import NonFiniteLossError
 from .book import add_book_command
 from .complexity import add_complexity_command
+from .reproduce import add_reproduce_command
 from .search import add_search_command
 
 _DEFAULTS = RunConfig()
@@ -143,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser.set_defaults(handler=_cmd_data_check)
     add_search_command(commands)
     add_complexity_command(commands)
+    add_reproduce_command(commands)
     add_book_command(commands)
     return parser
 
@@ -154,6 +157,6 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     try:
         return args.handler(args)
-    except (ValueError, DatasetNotFoundError, DatasetCorruptedError) as error:
+    except (ValueError, DatasetNotFoundError, DatasetCorruptedError, NonFiniteLossError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +165,7 @@ def train(
     data: Cifar | None = None,
     download: bool = False,
     progress: bool = True,
+    on_epoch_end: Callable[[dict], None] | None = None,
 ) -> RunResult:
     """Train one model, evaluate it on the test set and write its run directory.
 
@@ -178,6 +179,7 @@ def train(
         data: an already loaded dataset, to skip reading it again.
         download: fetch the dataset with torchvision if it is missing.
         progress: show a tqdm bar per epoch.
+        on_epoch_end: called with each new history row after its checkpoint is written.
     """
     run_dir = Path(output_dir) / config.run_name
     _check_existing(run_dir, config)
@@ -212,6 +214,8 @@ def train(
             "history": history, "wall_seconds": wall_seconds, "config": config.to_dict(),
         })
         files.write_text(run_dir / "history.csv", pd.DataFrame(history, columns=HISTORY_COLUMNS).to_csv(index=False))
+        if on_epoch_end is not None:
+            on_epoch_end(row)
         log.info(
             "%s epoch %d/%d lr %.3g train loss %.4f acc %.4f val loss %.4f acc %.4f %.0fs %.0f img/s",
             config.run_name, epoch, config.epochs, row["lr"], row["train_loss"], row["train_acc"], row["val_loss"],
