@@ -370,7 +370,15 @@ def param_importances(study: optuna.Study, seed: int = 0) -> dict[str, float]:
     if len(complete) < 2:
         raise ValueError(f"importances need at least 2 complete trials, but the study has {len(complete)}")
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
-    return optuna.importance.get_param_importances(study, evaluator=evaluator)
+    try:
+        return optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except RuntimeError as error:
+        # fANOVA raises RuntimeError when its trees explain no variance, e.g. when
+        # the few complete trials differ only in parameters it cannot split on.
+        raise ValueError(
+            f"fANOVA cannot assess importances from the {len(complete)} complete trials ({error}); "
+            f"run more trials"
+        ) from error
 
 
 def study_hardware(study: optuna.Study) -> list[str]:

@@ -32,12 +32,15 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gresnet/gresnet/blob/main/notebooks/complexity.ipynb)
 
 # %% tags=["colab-setup", "remove-cell"]
-# In Colab only: install gresnet from its repository.
+# In Colab only: install gresnet from its repository and let torchvision download CIFAR.
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:
+IN_COLAB = "google.colab" in sys.modules
+if IN_COLAB:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "gresnet @ git+https://github.com/gresnet/gresnet@main"], check=True)
+    os.environ.setdefault("GRESNET_DATA", "/content/data")
 
 # %% tags=["parameters"]
 results_dir = "results/cpu"  # the measurements are read from, or written to, <results_dir>/complexity.json
