@@ -21,11 +21,11 @@ import datetime
 import functools
 import logging
 import sys
-import time
+import warnings
 from pathlib import Path
 
 import torch
-from torch.profiler import ProfilerActivity, profile, record_function
+from torch.profiler import ProfilerActivity, profile, record_function, schedule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,6 +38,8 @@ from gresnet.provenance import device_description, package_versions  # noqa: E40
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PHASES = ("augmentation", "forward", "backward", "optimizer")
 TOP_OPERATORS = 15
+CYCLE_STEPS = 50  # training steps per profiler cycle
+STEP_RANGE = "ProfilerStep*"  # the key under which key_averages sums the profiler's per-step ranges
 
 
 def _labelled(label: str, function):
@@ -60,8 +62,35 @@ class _LabelledTransform:
             return self.transform(*args, **kwargs)
 
 
+@dataclasses.dataclass
+class OperatorTotals:
+    """Call count and times of one profiler key, summed over the epoch."""
+
+    calls: int = 0
+    self_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+
+class _Accumulator:
+    """Sums ``key_averages`` over profiler cycles, so that a whole epoch fits in memory."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, OperatorTotals] = {}
+
+    def __call__(self, profiler) -> None:
+        for event in profiler.key_averages():
+            entry = self.totals.setdefault(event.key, OperatorTotals())
+            entry.calls += event.count
+            entry.self_seconds += event.self_cpu_time_total / 1e6
+            entry.total_seconds += event.cpu_time_total / 1e6
+
+
 def profile_epoch(arch: str, variant: str, steps: int | None, device: str, precision: str, data_dir: str | None):
-    """Profile the first ``steps`` steps of epoch 1 (all steps when None); return the profiler and the wall time."""
+    """Profile the first ``steps`` steps of epoch 1 (all steps when None).
+
+    Returns the summed operator times, the epoch's time in seconds (the sum of the profiler's step ranges),
+    the run config and the setup.
+    """
     config = RunConfig(arch=arch, variant=variant, device=device, precision=precision, **PAPER_BEST[arch])
     data = load_cifar("cifar10", data_dir)
     setup = training._prepare(config, data_dir, data, download=False)
@@ -74,38 +103,53 @@ def profile_epoch(arch: str, variant: str, steps: int | None, device: str, preci
     model = model.to(setup.device, memory_format=torch.channels_last)
     model.forward = _labelled("forward", model.forward)
     optimizer = training._make_optimizer(config, model)
-    optimizer.step = _labelled("optimizer", optimizer.step)
+    labelled_step = _labelled("optimizer", optimizer.step)
 
+    # Events are summed and dropped every CYCLE_STEPS steps; a whole epoch's events exceed the memory of small machines.
+    accumulator = _Accumulator()
+    # Every step of the epoch is recorded, so the cycles have no warm-up steps.
+    warnings.filterwarnings("ignore", message="Profiler won't be using warmup")
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if setup.device.type == "cuda" else [])
-    with profile(activities=activities) as profiler:
-        started = time.perf_counter()
+    with profile(activities=activities, schedule=schedule(wait=0, warmup=0, active=CYCLE_STEPS),
+                 on_trace_ready=accumulator) as profiler:
+
+        def step_and_advance(*args, **kwargs):
+            result = labelled_step(*args, **kwargs)
+            profiler.step()
+            return result
+
+        optimizer.step = step_and_advance
         training._train_epoch(model, optimizer, setup, config, 1, None, progress=False)
-        seconds = time.perf_counter() - started
-    return profiler, seconds, len(setup.train_idx), setup
+    # The step ranges cover the loop and leave out the profiler's own work between cycles.
+    seconds = accumulator.totals[STEP_RANGE].total_seconds
+    return accumulator.totals, seconds, config, setup
 
 
-def _phase_seconds(profiler) -> dict[str, float]:
-    events = profiler.key_averages()
-    totals = {phase: 0.0 for phase in PHASES}
-    for event in events:
-        if event.key in ("augmentation", "forward", "optimizer"):
-            totals[event.key] += event.cpu_time_total / 1e6
-        elif event.key.startswith("autograd::engine::evaluate_function"):
-            totals["backward"] += event.cpu_time_total / 1e6
-    return totals
+def _phase_seconds(totals: dict[str, OperatorTotals]) -> dict[str, float]:
+    phases = {phase: 0.0 for phase in PHASES}
+    for key, entry in totals.items():
+        if key in ("augmentation", "forward", "optimizer"):
+            phases[key] += entry.total_seconds
+        elif key.startswith("autograd::engine::evaluate_function"):
+            phases["backward"] += entry.total_seconds
+    return phases
 
 
-def render(profiler, seconds: float, images: int, arch: str, variant: str, setup) -> str:
-    phases = _phase_seconds(profiler)
+def render(totals: dict[str, OperatorTotals], seconds: float, config: RunConfig, setup) -> str:
+    images = len(setup.train_idx)
+    phases = _phase_seconds(totals)
     other = max(seconds - sum(phases.values()), 0.0)
     device = setup.device
     versions = package_versions()
     lines = [
-        f"### Profile of one gresnet training epoch: {arch} {variant}",
+        f"### Profile of one gresnet training epoch: {config.arch} {config.variant}",
         "",
         f"Measured {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')} on "
-        f"{device_description(device)}; torch {versions['torch']}; {images:,} images in batches of 64, "
-        f"autocast {setup.autocast_dtype}, under torch.profiler: {seconds:.1f} s, {images / seconds:,.0f} images/s.",
+        f"{device_description(device)}; torch {versions['torch']}; {images:,} images in batches of "
+        f"{config.batch_size}, autocast {setup.autocast_dtype}, under torch.profiler: {seconds:.1f} s, "
+        f"{images / seconds:,.0f} images/s. Times are wall times of profiler ranges: the epoch is the sum of "
+        "the step ranges, each phase the sum of its own ranges, and backward the sum of the autograd engine's "
+        "functions.",
         "",
         "| phase | seconds | share |",
         "|---|--:|--:|",
@@ -119,10 +163,10 @@ def render(profiler, seconds: float, images: int, arch: str, variant: str, setup
         "| operator | calls | self CPU seconds | share of the epoch |",
         "|---|--:|--:|--:|",
     ]
-    events = sorted(profiler.key_averages(), key=lambda event: event.self_cpu_time_total, reverse=True)
-    for event in events[:TOP_OPERATORS]:
-        self_seconds = event.self_cpu_time_total / 1e6
-        lines.append(f"| `{event.key}` | {event.count:,} | {self_seconds:.2f} | {100 * self_seconds / seconds:.1f}% |")
+    ranked = sorted(totals.items(), key=lambda item: item[1].self_seconds, reverse=True)
+    for key, entry in ranked[:TOP_OPERATORS]:
+        share = 100 * entry.self_seconds / seconds
+        lines.append(f"| `{key}` | {entry.calls:,} | {entry.self_seconds:.2f} | {share:.1f}% |")
     return "\n".join(lines) + "\n"
 
 
@@ -152,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
-    profiler, seconds, images, setup = profile_epoch(args.arch, args.variant, args.steps, args.device,
-                                                     args.precision, args.data_dir)
-    text = render(profiler, seconds, images, args.arch, args.variant, setup)
+    totals, seconds, config, setup = profile_epoch(args.arch, args.variant, args.steps, args.device,
+                                                   args.precision, args.data_dir)
+    text = render(totals, seconds, config, setup)
     path = files.write_text(args.results_dir / f"profile-{args.arch}-{args.variant}.md", text)
     print(text)
     logging.getLogger("benchmark").info("wrote %s", path)

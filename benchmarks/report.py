@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
+import sys
 from pathlib import Path
 
 import torch
@@ -71,7 +73,7 @@ def summarise_model(entry: dict, peaks: dict[str, float], device_type: str) -> d
 def summarise_accuracy(runs: dict[str, list[dict]], arch: str, variant: str, settings) -> dict:
     """Mean and spread of final validation accuracy per loop, and whether the difference is within noise.
 
-    Noise is the seed-to-seed sample standard deviation of the plain loop; the gresnet loop is within noise
+    Noise is the seed-to-seed sample standard deviation of the plain loop. The gresnet loop is within noise
     when its mean differs from the plain loop's by at most twice that.
     """
     accuracy = {name: [run["val_acc"] for run in runs[name]] for name in runs}
@@ -192,7 +194,8 @@ def render_markdown(result: dict) -> str:
         f"git commit {result['git_commit']}. Command: `{result.get('command', 'python benchmarks/train_speed.py')}`.",
         "",
         f"Batch {settings['batch_size']}, AdamW with each architecture's learning rate and weight decay from "
-        "Fahad and Ahmed's search (`gresnet.config.PAPER_BEST`), \"standard\" augmentation. Each segment times {settings['steps']} training steps after {settings['warmup']} "
+        "Fahad and Ahmed's search (`gresnet.config.PAPER_BEST`), \"standard\" augmentation. "
+        f"Each segment times {settings['steps']} training steps after {settings['warmup']} "
         f"untimed ones. Each loop runs {_plural(settings['repeats'], 'segment')} per model, alternating with the "
         f"other loop. Evaluation times one pass over {settings['eval_images']:,} validation images in batches of "
         f"{settings['eval_batch_size']}. Images/s are mean ± sd over segments; a speed-up is the ratio of means.",
@@ -226,3 +229,21 @@ def write(result: dict, results_dir: Path) -> list[Path]:
         files.write_json(results_dir / "latest.json", result),
         files.write_text(results_dir / "latest.md", render_markdown(result)),
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render ``latest.md`` again from ``latest.json``, for a changed table layout without a new measurement."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/report.py", description=main.__doc__)
+    parser.add_argument("--results-dir", type=Path, default=Path(__file__).resolve().parent / "results",
+                        help="folder holding latest.json (default: benchmarks/results)")
+    args = parser.parse_args(argv)
+    source = args.results_dir / "latest.json"
+    if not source.is_file():
+        parser.exit(1, f"{parser.prog}: error: {source} not found; run benchmarks/train_speed.py first\n")
+    path = files.write_text(args.results_dir / "latest.md", render_markdown(files.read_json(source)))
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -201,7 +201,7 @@ def measure_speed(settings: Settings, data, arch: str, variant: str, threads: in
             train_rates[name].append(images / seconds)
             images, seconds = loops[name].time_evaluation(settings.eval_batch_size)
             eval_rates[name].append(images / seconds)
-            log.info("%s %s %s, %d threads, repeat %d/%d: train %.1f img/s, eval %.1f img/s", arch, variant, name,
+            log.info("%s %s %s, torch threads %d, repeat %d/%d: train %.1f img/s, eval %.1f img/s", arch, variant, name,
                      threads, repeat + 1, settings.repeats, train_rates[name][-1], eval_rates[name][-1])
     return {
         "arch": arch,

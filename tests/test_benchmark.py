@@ -38,12 +38,17 @@ def _run_script(*args: str, data_root: Path | None = None) -> subprocess.Complet
 
 
 @pytest.fixture(scope="module")
-def tiny_results(cifar10_root, tmp_path_factory) -> tuple[dict, str]:
+def tiny_run_dir(cifar10_root, tmp_path_factory) -> Path:
     results_dir = tmp_path_factory.mktemp("benchmark")
     finished = _run_script(*TINY_RUN, "--results-dir", str(results_dir), data_root=cifar10_root)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    result = json.loads((results_dir / "latest.json").read_text())
-    markdown = (results_dir / "latest.md").read_text()
+    return results_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tiny_run_dir) -> tuple[dict, str]:
+    result = json.loads((tiny_run_dir / "latest.json").read_text())
+    markdown = (tiny_run_dir / "latest.md").read_text()
     return result, markdown
 
 
@@ -111,10 +116,34 @@ def test_markdown_has_table_rows(tiny_results):
     for variant in ("base", "gated2"):
         assert f"| ResNet-18 {variant} | 1 | gresnet | " in markdown
         assert f"| ResNet-18 {variant} | 1 | plain PyTorch | float32 |" in markdown
+    assert "Each segment times 2 training steps after 1 untimed ones." in markdown
     assert "fvcore counts one multiply-add as one FLOP" in markdown
     assert "| gresnet | " in markdown
     assert "| plain PyTorch | " in markdown
     assert "Within noise" in markdown
+
+
+def test_report_renders_markdown_again(tiny_run_dir, tiny_results):
+    _, markdown = tiny_results
+    (tiny_run_dir / "latest.md").unlink()
+    finished = subprocess.run([sys.executable, str(REPO / "benchmarks" / "report.py"), "--results-dir",
+                               str(tiny_run_dir)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert (tiny_run_dir / "latest.md").read_text() == markdown
+
+
+def test_profile_lists_phases(cifar10_root, tmp_path):
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "profile_epoch.py"), "--steps", "3", "--threads", "1",
+         "--device", "cpu", "--data-dir", str(cifar10_root), "--results-dir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    text = (tmp_path / "profile-resnet18-base.md").read_text()
+    assert "192 images in batches of 64" in text
+    for phase in ("augmentation", "forward", "backward", "optimizer", "other (loop, loss, bookkeeping)"):
+        assert f"| {phase} | " in text
+    assert "| `aten::convolution_backward` | 60 | " in text
 
 
 def test_cli_rejects_zero_steps():
