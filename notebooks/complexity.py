@@ -51,6 +51,7 @@ batch_size = 128  # the larger inference batch
 train_batch_size = 64  # images per training step
 device = "auto"  # auto (CUDA, then Apple MPS, then CPU), cpu, cuda or mps
 precision = "auto"  # autocast precision of the speed measurements: auto, float32 or bfloat16
+benchmark_table = "benchmarks/results/latest.md"  # Markdown table written by benchmarks/train_speed.py
 
 # %% tags=["hide-input"]
 import warnings
@@ -119,8 +120,19 @@ else:
 # %% [markdown]
 # ## Training benchmark
 #
-# NOTE: the benchmark of full training epochs (data pipeline included) belongs
-# here and is not part of this page yet.
+# The table below is the latest output of `python benchmarks/train_speed.py`:
+# the gresnet training loop against a plain PyTorch loop (PIL transforms in a
+# DataLoader) with the same model, optimiser, batch and augmentation,
+# measured in alternating segments of one process, with model FLOPs
+# utilisation against the measured matrix-multiply peak. It states its own
+# machine, load and command.
+
+# %% tags=["hide-input"]
+benchmark = Path(benchmark_table)
+if benchmark.is_file():
+    display(Markdown(benchmark.read_text(encoding="utf-8").replace("### ", "#### ", 1)))
+else:
+    display(Markdown(f"NOTE: {benchmark} not found; run `python benchmarks/train_speed.py` to measure it."))
 
 # %% [markdown]
 # ## Summary
