@@ -47,7 +47,7 @@ def test_short_run_lowers_loss_and_writes_run_dir(cifar10, tmp_path):
     top1 = (predictions["top1_class"] == predictions["label"]).mean()
     assert top1 == pytest.approx(metrics["top1"])
     # Row "index" is the image's position in the official test set.
-    assert torch.equal(torch.tensor(predictions["label"].to_numpy(copy=True)), cifar10.test.labels[predictions["index"].values])
+    assert torch.equal(torch.tensor(predictions["label"].to_numpy(copy=True)), cifar10.test.labels[predictions["index"].to_numpy(copy=True)])
 
     gates = (run_dir / "gates.json").read_text()
     assert '"mean_gate"' in gates
