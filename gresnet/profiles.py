@@ -80,12 +80,12 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        description="the whole 45,000-image training split, 12 epochs, 2 seeds",
-        epochs=12, train_subset=None, seeds=(0, 1),
+        description="the whole 45,000-image training split, 10 epochs, 2 seeds",
+        epochs=10, train_subset=None, seeds=(0, 1),
         search=SearchBudget(n_trials=20, epochs_per_trial=5, train_subset=5000),
         estimate=(
-            "about 6.5 hours on 2 CPU cores: about 1 hour of search, then 18 minutes per "
-            "ResNet-18 run and 37 per ResNet-34 run (12 runs); it resumes across sittings"
+            "about 6 hours on 2 CPU cores: about 70 minutes of search, then 15 minutes per "
+            "ResNet-18 run and 31 per ResNet-34 run (12 runs); it resumes across sittings"
         ),
     ),
     "paper": Profile(
