@@ -394,7 +394,8 @@ def describe_budget(runs: pd.DataFrame, profile_name: str | None = None) -> str:
 
 
 def missing_results_note(item: str, dataset: str, results_dir: str | Path, profile_name: str | None = None,
-                         data_dir: str | Path | None = None, arch: str | None = None) -> str:
+                         data_dir: str | Path | None = None, arch: str | None = None,
+                         variant: str | None = None) -> str:
     """Write the Markdown placeholder for a figure or table whose runs are missing, with the command that fills it.
 
     Args:
@@ -404,17 +405,22 @@ def missing_results_note(item: str, dataset: str, results_dir: str | Path, profi
         profile_name: the profile to name in the command (default ``cpu``).
         data_dir: the data root checked for the dataset's files.
         arch: the network the item needs, if only one.
+        variant: the skip connection the item needs, if only one (e.g. ``gated1``).
     """
     label = DATASET_LABELS.get(dataset, dataset)
-    runs = f"{ARCH_LABELS.get(arch, arch)} {label}" if arch else label
+    needed = [ARCH_LABELS.get(arch, arch)] if arch else []
+    if variant:
+        needed.append(variant.capitalize())
+    runs = " ".join([*needed, label])
     folder = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}.get(dataset, dataset)
     command = f"python -m gresnet reproduce --profile {profile_name or 'cpu'}"
     if is_present(dataset, data_dir):
-        reason = f"no finished {runs} runs are in `{results_dir}`"
-    else:
-        reason = (f"no finished {runs} runs are in `{results_dir}`, and the {label} files were not under the "
-                  f"data root of the machine that rendered this page")
+        return (
+            f"**{item}** is not reproduced here yet: no finished {runs} runs are in `{results_dir}`. To fill it "
+            f"in, run `{command}`, which resumes the training grid and skips the runs already finished."
+        )
     return (
-        f"**{item}** is not reproduced here: {reason}. To fill it in, place `{folder}/` under the data root "
-        f"and run `{command}`."
+        f"**{item}** is not reproduced here: no finished {runs} runs are in `{results_dir}`, and the {label} "
+        f"files were not under the data root of the machine that rendered this page. To fill it in, place "
+        f"`{folder}/` under the data root and run `{command}`."
     )

@@ -66,7 +66,8 @@ display(Markdown(describe_budget(runs, profile_name)))
 for number, arch in GATE_FIGURES.items():
     lambdas = gates[(gates["arch"] == arch) & (gates["quantity"] == "lambda")]
     if lambdas.empty:
-        display(Markdown(missing_results_note(f"Fig. {number}", "cifar10", results_dir, profile_name, data_dir, arch)))
+        display(Markdown(missing_results_note(f"Fig. {number}", "cifar10", results_dir, profile_name, data_dir, arch,
+                                             variant="gated1")))
         continue
     figure = plots.plot_gate_distribution(gates, arch, "lambda", title=f"Fig. {number}. Learned λ, {ARCH_LABELS[arch]} Gated1")
     display(figure)

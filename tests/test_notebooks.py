@@ -273,7 +273,8 @@ def test_experiments_page(rendered):
     for number in (6, 8, 10, 12):
         assert f"**Fig. {number}** is not reproduced here: no finished ResNet-" in text
     assert "place `cifar-100-python/` under the data root and run `python -m gresnet reproduce --profile tiny`" in text
-    assert "**Fig. 7** is not reproduced here: no finished ResNet-34 CIFAR-10 runs" in text
+    assert "**Fig. 7** is not reproduced here yet: no finished ResNet-34 CIFAR-10 runs" in text
+    assert "run `python -m gresnet reproduce --profile tiny`, which resumes the training grid" in text
     assert "**Table I (CIFAR-10 columns).**" in text
     assert "**Table I (CIFAR-100 columns)** is not reproduced here" in text
     assert "**Table II. Results on CIFAR-10.**" in text
@@ -290,7 +291,7 @@ def test_gates_page(rendered):
     page = pages["gates"]
     text = _markdown_outputs(page)
     assert "**Fig. 13.** Distribution of learned λ values for ResNet-18 (Gated1), per block." in text
-    assert "**Fig. 14** is not reproduced here: no finished ResNet-34 CIFAR-10 runs" in text
+    assert "**Fig. 14** is not reproduced here yet: no finished ResNet-34 Gated1 CIFAR-10 runs" in text
     assert "Mean Gated2 gate per channel and block, ResNet-18" in text
     assert _png_count(page) == 2, "Fig. 13 and the Gated2 mean gates"
     assert "blocks with median λ &lt; 1" in _html_outputs(page) or "blocks with median λ < 1" in _html_outputs(page)
