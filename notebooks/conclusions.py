@@ -100,7 +100,7 @@ else:
         f"{measured['ours Δ'].min():+.4f} to {measured['ours Δ'].max():+.4f}."
     )
     if measured["n"].max() < 2:
-        lines.append(f"Every model has one seed here, so these differences come without an error bar; runs with "
+        lines.append(f"No comparison has two seeds of both its models yet, so these differences come without an error bar; runs with "
                      f"several seeds (the `cpu` profile trains {len(PROFILES['cpu'].seeds)}) are needed to tell "
                      f"them from seed noise.")
     else:
