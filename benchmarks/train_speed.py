@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import plain_loop  # noqa: E402
 import report  # noqa: E402
 from gresnet import training  # noqa: E402
+from gresnet.cli import _non_negative_int, _positive_int  # noqa: E402
 from gresnet.config import PAPER_BEST, RunConfig  # noqa: E402
 from gresnet.data import DatasetCorruptedError, DatasetNotFoundError, load_cifar  # noqa: E402
 from gresnet.evaluation import EVAL_BATCH_SIZE, predict  # noqa: E402
@@ -301,23 +302,6 @@ def compare_accuracy(settings: Settings, data) -> dict:
 
 
 # --- command line ---------------------------------------------------------------
-
-
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
