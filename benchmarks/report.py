@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from gresnet import files
+from gresnet.text import plural
 
 LOOP_NAMES = {"gresnet": "gresnet", "plain": "plain PyTorch"}
 TRAIN_FLOPS_PER_FORWARD = 3  # a training step costs about 3 forward passes (forward + backward)
@@ -128,10 +129,10 @@ def _speed_table(result: dict) -> list[str]:
 def _accuracy_lines(accuracy: dict) -> list[str]:
     seeds = accuracy["seeds"]
     lines = [
-        f"Validation accuracy after {_plural(accuracy['epochs'], 'epoch')} on {accuracy['train_images']:,} stratified "
+        f"Validation accuracy after {plural(accuracy['epochs'], 'epoch')} on {accuracy['train_images']:,} stratified "
         f"training images, measured on {accuracy['val_images']:,} held-out training images, "
         f"{ARCH_NAMES.get(accuracy['arch'], accuracy['arch'])} {accuracy['variant']}, seeds "
-        f"{', '.join(map(str, seeds))}, {_plural(accuracy['threads'], 'torch thread')}. For each seed both loops "
+        f"{', '.join(map(str, seeds))}, {plural(accuracy['threads'], 'torch thread')}. For each seed both loops "
         "start from the same weights.",
         "",
         "| loop | validation accuracy per seed | mean ± sd | train images/s over whole epochs |",
@@ -157,15 +158,11 @@ def _accuracy_lines(accuracy: dict) -> list[str]:
     return lines
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def _peak_line(peak: dict) -> str:
     parts = []
     for threads, by_dtype in peak["flops_per_second"].items():
         rates = ", ".join(f"{name} {value / 1e9:,.0f} GFLOP/s" for name, value in by_dtype.items())
-        parts.append(f"with {_plural(int(threads), 'thread')}: {rates}")
+        parts.append(f"with {plural(int(threads), 'thread')}: {rates}")
     size = peak["matrix_size"]
     return f"Peak matrix multiply ({size}×{size}, the better of before and after the loops) " + "; ".join(parts) + "."
 
@@ -196,14 +193,14 @@ def render_markdown(result: dict) -> str:
         f"Batch {settings['batch_size']}, AdamW with each architecture's learning rate and weight decay from "
         "Fahad and Ahmed's search (`gresnet.config.PAPER_BEST`), \"standard\" augmentation. "
         f"Each segment times {settings['steps']} training steps after {settings['warmup']} "
-        f"untimed ones. Each loop runs {_plural(settings['repeats'], 'segment')} per model, alternating with the "
+        f"untimed ones. Each loop runs {plural(settings['repeats'], 'segment')} per model, alternating with the "
         f"other loop. Evaluation times one pass over {settings['eval_images']:,} validation images in batches of "
         f"{settings['eval_batch_size']}. Images/s are mean ± sd over segments; a speed-up is the ratio of means.",
         "",
         "- gresnet loop: the epoch function of `gresnet.training`, uint8 images on the device, batch augmentation, "
         "channels-last.",
         f"- plain PyTorch loop: PIL Dataset with RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor and "
-        f"Normalize in {_plural(settings['workers'], 'DataLoader worker')}, channels-first, float32.",
+        f"Normalize in {plural(settings['workers'], 'DataLoader worker')}, channels-first, float32.",
         "",
         *_speed_table(result),
         "",

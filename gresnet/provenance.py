@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from .text import plural
+
 _PACKAGES = ("gresnet", "torch", "torchvision", "numpy", "pandas", "scikit-learn", "optuna", "fvcore")
 
 
@@ -50,7 +52,7 @@ def device_description(device: torch.device) -> str:
                     break
         except OSError:
             pass
-        return f"{name}, {os.cpu_count()} logical CPUs, {torch.get_num_threads()} torch threads"
+        return f"{name}, {os.cpu_count()} logical CPUs, {plural(torch.get_num_threads(), 'torch thread')}"
     return device.type
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from . import files
 from .config import RunConfig
 from .data import is_present
+from .text import plural
 from .training import is_finished
 
 PAPER = 'Fahad and Ahmed, "Enhancing Image Classification with Modified ResNet Architectures"'
@@ -373,7 +374,7 @@ def describe_budget(runs: pd.DataFrame, profile_name: str | None = None) -> str:
         seeds_per_model = _join([str(n) for n in sorted(per_model.unique())])
         epochs = values("epochs")
         parts.append(
-            f"{DATASET_LABELS.get(dataset, dataset)}: {models} model{'s' if models > 1 else ''}, "
+            f"{DATASET_LABELS.get(dataset, dataset)}: {plural(models, 'model')}, "
             f"{epochs} epoch{'' if epochs == '1' else 's'} on "
             f"{values('train_images')} training images, validation on {values('val_images')} held-out "
             f"training images, test on {values('test_images')} test images, "
@@ -385,7 +386,7 @@ def describe_budget(runs: pd.DataFrame, profile_name: str | None = None) -> str:
     seconds = runs["wall_seconds"].fillna(0).sum()
     duration = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
     return (
-        f"**Budget.** Results from {source}, {len(runs)} run{'' if len(runs) == 1 else 's'}. "
+        f"**Budget.** Results from {source}, {plural(len(runs), 'run')}. "
         + "; ".join(parts) + ". "
         f"Hardware: {devices}" + (f", torch {versions}" if versions else "") + ". "
         f"Total training time {duration}. The paper trained every model for 100 epochs on the "

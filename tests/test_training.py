@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from gresnet.config import RunConfig
+from gresnet.provenance import device_description
 from gresnet.training import NonFiniteLossError, RunConfigMismatchError, train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,3 +189,15 @@ def test_cli_data_check_reports_both_datasets(cifar10_root):
     assert "cifar10: ok" in result.stdout
     assert result.stdout.count("matches") == 4
     assert "cifar100: missing" in result.stdout
+
+
+@pytest.mark.parametrize("threads, expected", [(1, "1 torch thread"), (2, "2 torch threads")])
+def test_cpu_description_counts_threads(threads, expected):
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        description = device_description(torch.device("cpu"))
+    finally:
+        torch.set_num_threads(default_threads)
+    assert description.endswith(f", {expected}")
+    assert f"{os.cpu_count()} logical CPUs" in description
