@@ -343,6 +343,102 @@ def comparison_display(comparison: pd.DataFrame, dataset: str, digits: int = 4) 
     return table
 
 
+# --- gated minus base ---------------------------------------------------------
+
+
+def gated_minus_base(runs: pd.DataFrame) -> pd.DataFrame:
+    """Compute test top-1 of each gated variant minus its base model, from the paper and from ``runs``.
+
+    Returns one row per (dataset, arch, gated variant) of Tables II and III.
+    ``paper_delta`` is the paper's difference and ``delta`` the difference of
+    our seed means. ``std_error`` is sqrt(s_gated²/n_gated + s_base²/n_base),
+    NaN unless both models have two seeds or more. ``n`` is the smaller seed
+    count of the two models, 0 when either model has no run.
+    """
+    paper = pd.concat([PAPER_TABLE_II, PAPER_TABLE_III])
+    if len(runs):
+        ours = summarise(runs, ["top1"]).set_index(["dataset", "arch", "variant"])
+    else:
+        ours = pd.DataFrame(columns=["mean", "std", "n"], index=pd.MultiIndex.from_tuples([], names=["dataset", "arch", "variant"]))
+    rows = []
+    for (dataset, arch), group in paper.groupby(["dataset", "arch"], sort=False):
+        paper_top1 = group.set_index("variant")["top1"]
+        base_key = (dataset, arch, "base")
+        for variant in VARIANT_ORDER[1:]:
+            row = {"dataset": dataset, "arch": arch, "variant": variant,
+                   "paper_delta": paper_top1[variant] - paper_top1["base"],
+                   "delta": math.nan, "std_error": math.nan, "n": 0}
+            key = (dataset, arch, variant)
+            if key in ours.index and base_key in ours.index:
+                gated, base = ours.loc[key], ours.loc[base_key]
+                row["delta"] = gated["mean"] - base["mean"]
+                row["n"] = int(min(gated["n"], base["n"]))
+                if row["n"] >= 2:
+                    row["std_error"] = math.sqrt(gated["std"] ** 2 / gated["n"] + base["std"] ** 2 / base["n"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _span(values: pd.Series, pattern: str) -> str:
+    low, high = pattern.format(values.min()), pattern.format(values.max())
+    return low if low == high else f"{low} to {high}"
+
+
+def describe_gated_minus_base(deltas: pd.DataFrame, seeds_in_profile: int) -> str:
+    """Write the Markdown paragraphs that read ``gated_minus_base`` output for the conclusions page.
+
+    Args:
+        deltas: ``gated_minus_base`` output.
+        seeds_in_profile: how many seeds the ``cpu`` profile trains, named where no comparison has two.
+    """
+    paper_wins = int((deltas["paper_delta"] > 0).sum())
+    paper_losses = int((deltas["paper_delta"] < 0).sum())
+    lines = [
+        f"In the paper's own tables a gated variant beats the base model in {paper_wins} of {len(deltas)} "
+        f"comparisons and trails it in {paper_losses}; the largest gain is {deltas['paper_delta'].max():+.4f} and "
+        f"the largest loss {deltas['paper_delta'].min():+.4f} in test accuracy. The paper reports one run per "
+        f"model, so it gives no measure of how much of that is seed noise.",
+    ]
+    measured = deltas.dropna(subset=["delta"])
+    if measured.empty:
+        lines.append("No pair of gated and base runs is in the results, so this book has no Δ of its own yet.")
+        return "\n\n".join(lines)
+    wins = int((measured["delta"] > 0).sum())
+    lines.append(
+        f"In our runs a gated variant beats the base model in {wins} of {plural(len(measured), 'comparison')}, "
+        f"with Δ from {measured['delta'].min():+.4f} to {measured['delta'].max():+.4f}."
+    )
+    seeded = measured.dropna(subset=["std_error"])
+    if seeded.empty:
+        lines.append(
+            f"No comparison has two seeds of both its models yet, so these differences come without an error bar; "
+            f"runs with several seeds (the `cpu` profile trains {seeds_in_profile}) are needed to tell them from "
+            f"seed noise."
+        )
+        return "\n\n".join(lines)
+    beyond = seeded["delta"].abs() > 2 * seeded["std_error"]
+    if len(seeded) == 1:
+        row = seeded.iloc[0]
+        name = f"{ARCH_LABELS[row['arch']]} {row['variant']} on {DATASET_LABELS[row['dataset']]}"
+        relation = "more" if beyond.iloc[0] else "less"
+        finding = (
+            f"One comparison has at least two seeds of both models: {name}, whose |Δ| of {abs(row['delta']):.4f} "
+            f"is {relation} than twice its standard error of {row['std_error']:.4f}."
+        )
+    else:
+        count = int(beyond.sum())
+        finding = (
+            f"Of the {len(seeded)} comparisons with at least two seeds of both models, {count} "
+            f"{'has' if count == 1 else 'have'} |Δ| larger than twice its standard error (standard errors "
+            f"{_span(seeded['std_error'], '{:.4f}')})."
+        )
+    lines.append(
+        f"{finding} With {_span(seeded['n'], '{:.0f}')} seeds per model the standard error is itself uncertain, "
+        f"so this separates Δ from seed noise only coarsely and is not a significance test."
+    )
+    return "\n\n".join(lines)
+
+
 # --- the budget behind a set of results ---------------------------------------
 
 

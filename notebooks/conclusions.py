@@ -39,13 +39,11 @@ import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 
-import pandas as pd
 from IPython.display import Markdown, display
 
 from gresnet.profiles import PROFILES
 from gresnet.results import (
-    ARCH_LABELS, DATASET_LABELS, PAPER_TABLE_II, PAPER_TABLE_III, describe_budget, format_mean_std, load_runs,
-    summarise,
+    ARCH_LABELS, DATASET_LABELS, describe_budget, describe_gated_minus_base, gated_minus_base, load_runs,
 )
 
 runs = load_runs(results_dir)
@@ -55,60 +53,22 @@ display(Markdown(describe_budget(runs, profile_name)))
 # ## Gated minus base
 #
 # Test accuracy of each gated variant minus that of the base model of the same
-# depth: the paper's values (Tables II and III) and ours, with the standard
-# deviation of our base model over seeds where there are several.
+# depth: the paper's values (Tables II and III) and ours (difference of the
+# seed means), with its standard error where both models have two seeds or
+# more, and n, the smaller seed count of the two.
 
 # %% tags=["hide-input"]
-paper = pd.concat([PAPER_TABLE_II, PAPER_TABLE_III])[["dataset", "arch", "variant", "top1"]]
-ours = summarise(runs, ["top1"]) if len(runs) else pd.DataFrame(columns=["dataset", "arch", "variant", "mean", "std", "n"])
-rows = []
-for (dataset, arch), group in paper.groupby(["dataset", "arch"], sort=False):
-    paper_acc = group.set_index("variant")["top1"]
-    mine = ours[(ours["dataset"] == dataset) & (ours["arch"] == arch)].set_index("variant")
-    for variant in ("gated1", "gated2"):
-        row = {"dataset": DATASET_LABELS[dataset], "network": ARCH_LABELS[arch], "variant": variant,
-               "paper Δ": paper_acc[variant] - paper_acc["base"]}
-        if {"base", variant} <= set(mine.index):
-            row["ours Δ"] = mine.loc[variant, "mean"] - mine.loc["base", "mean"]
-            row["our base std"] = mine.loc["base", "std"]
-            row["n"] = int(min(mine.loc[variant, "n"], mine.loc["base", "n"]))
-        rows.append(row)
-deltas = pd.DataFrame(rows)
-for column in ("ours Δ", "our base std", "n"):
-    if column not in deltas:
-        deltas[column] = float("nan")
-display(deltas.set_index(["dataset", "network", "variant"]).style.format(
-    {"paper Δ": "{:+.4f}", "ours Δ": "{:+.4f}", "our base std": "{:.4f}", "n": "{:.0f}"}, na_rep="–"
+deltas = gated_minus_base(runs)
+table = deltas.assign(
+    dataset=deltas["dataset"].map(DATASET_LABELS), network=deltas["arch"].map(ARCH_LABELS),
+    n=deltas["n"].where(deltas["n"] > 0),
+).rename(columns={"paper_delta": "paper Δ", "delta": "ours Δ", "std_error": "standard error of ours"})
+display(table.set_index(["dataset", "network", "variant"])[["paper Δ", "ours Δ", "standard error of ours", "n"]].style.format(
+    {"paper Δ": "{:+.4f}", "ours Δ": "{:+.4f}", "standard error of ours": "{:.4f}", "n": "{:.0f}"}, na_rep="–"
 ).set_table_attributes('class="dataframe"'))
 
 # %% tags=["hide-input"]
-paper_wins = deltas[deltas["paper Δ"] > 0]
-paper_losses = deltas[deltas["paper Δ"] < 0]
-lines = [
-    f"In the paper's own tables a gated variant beats the base model in {len(paper_wins)} of {len(deltas)} "
-    f"comparisons and trails it in {len(paper_losses)}; the largest gain is "
-    f"{deltas['paper Δ'].max():+.4f} and the largest loss {deltas['paper Δ'].min():+.4f} in test accuracy. "
-    f"The paper reports one run per model, so it gives no measure of how much of that is seed noise.",
-]
-measured = deltas.dropna(subset=["ours Δ"])
-if measured.empty:
-    lines.append("No pair of gated and base runs is in the results, so this book has no Δ of its own yet.")
-else:
-    wins = int((measured["ours Δ"] > 0).sum())
-    lines.append(
-        f"In our runs a gated variant beats the base model in {wins} of {len(measured)} comparisons, with Δ from "
-        f"{measured['ours Δ'].min():+.4f} to {measured['ours Δ'].max():+.4f}."
-    )
-    if measured["n"].max() < 2:
-        lines.append(f"No comparison has two seeds of both its models yet, so these differences come without an error bar; runs with "
-                     f"several seeds (the `cpu` profile trains {len(PROFILES['cpu'].seeds)}) are needed to tell "
-                     f"them from seed noise.")
-    else:
-        spread = measured["our base std"].max()
-        beyond = int((measured["ours Δ"].abs() > measured["our base std"]).sum())
-        lines.append(f"{beyond} of these differences exceed the base model's seed standard deviation "
-                     f"(at most {format_mean_std(spread, float('nan'))}).")
-display(Markdown("\n\n".join(lines)))
+display(Markdown(describe_gated_minus_base(deltas, len(PROFILES["cpu"].seeds))))
 
 # %% [markdown]
 # ## What this reproduction settles
