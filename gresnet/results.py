@@ -356,10 +356,7 @@ def gated_minus_base(runs: pd.DataFrame) -> pd.DataFrame:
     count of the two models, 0 when either model has no run.
     """
     paper = pd.concat([PAPER_TABLE_II, PAPER_TABLE_III])
-    if len(runs):
-        ours = summarise(runs, ["top1"]).set_index(["dataset", "arch", "variant"])
-    else:
-        ours = pd.DataFrame(columns=["mean", "std", "n"], index=pd.MultiIndex.from_tuples([], names=["dataset", "arch", "variant"]))
+    ours = summarise(runs, ["top1"]).set_index(["dataset", "arch", "variant"])
     rows = []
     for (dataset, arch), group in paper.groupby(["dataset", "arch"], sort=False):
         paper_top1 = group.set_index("variant")["top1"]

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from gresnet.results import describe_gated_minus_base, gated_minus_base
+from gresnet.results import describe_gated_minus_base, gated_minus_base, load_runs
 
 
 def _runs(top1_by_model: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
@@ -14,7 +14,8 @@ def _runs(top1_by_model: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
         for seed, top1 in enumerate(values):
             rows.append({"dataset": "cifar10", "arch": arch, "variant": variant, "seed": seed, "top1": top1,
                          "epochs": 10, "train_images": 45000, "val_images": 5000, "test_images": 10000})
-    return pd.DataFrame(rows)
+    columns = ["dataset", "arch", "variant", "seed", "top1", "epochs", "train_images", "val_images", "test_images"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _row(deltas: pd.DataFrame, arch: str, variant: str, dataset: str = "cifar10") -> pd.Series:
@@ -74,7 +75,7 @@ def test_description_counts_seeded_comparisons():
     assert "With 2 to 3 seeds per model" in text
 
 
-def test_description_without_runs():
-    empty = _runs({})
+def test_description_without_runs(tmp_path):
+    empty = load_runs(tmp_path)
     text = describe_gated_minus_base(gated_minus_base(empty), seeds_in_profile=2)
     assert "No pair of gated and base runs is in the results" in text
